@@ -1,0 +1,142 @@
+"""The ``assistant`` command. A thin layer over ``Assistant``: errors become
+messages here and nowhere else.
+
+Exit codes: 0 success; 1 failure; 2 usage error; 3 done, but some inputs failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .errors import AssistantError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _assistant(args):
+    from .api import Assistant
+
+    overrides = {}
+    if getattr(args, "store", None):
+        overrides["store_dir"] = Path(args.store)
+    if getattr(args, "llm", None):
+        overrides["llm"] = args.llm
+    return Assistant(**overrides)
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# --- ingest / articles / show / remove ----------------------------------------------
+def cmd_ingest(args) -> int:
+    a = _assistant(args)
+    show_bar = not args.json and err.is_terminal
+    with Progress(TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.description}"), console=err,
+                  transient=True, disable=not show_bar) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(current: str, done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done, description=Path(current).name if current else "")
+
+        report = a.ingest(args.paths, progress=progress)
+    if args.json:
+        _print_json(report.public())
+    else:
+        out.print(f"Added {report.articles_added} article(s), {report.chunks_added} chunk(s); "
+                  f"skipped {report.duplicates} duplicate(s)"
+                  + (f"; {report.near_duplicates} grouped as near-duplicates" if report.near_duplicates else "")
+                  + f". Store: {a.store.article_count()} articles, {a.store.chunk_count()} chunks.")
+        for e in report.errors:
+            err.print(f"[red]error[/red] {e.path}: {e.error}")
+    if report.errors:
+        return EXIT_PARTIAL if (report.articles_added or report.duplicates) else EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_articles(args) -> int:
+    items = _assistant(args).articles()
+    if args.json:
+        _print_json([a.model_dump(include={"id", "title", "published_at", "source", "url", "author", "chunks"})
+                     for a in items])
+        return EXIT_OK
+    for a in items:
+        dup = "" if a.canonical else f"  (copy of group {a.dup_group})"
+        out.print(f"{a.id}  {(a.published_at or '')[:10]:10}  {a.source or '':18.18}  {a.title}{dup}")
+    out.print(f"{len(items)} article(s)")
+    return EXIT_OK
+
+
+def cmd_show(args) -> int:
+    a = _assistant(args).article(args.id)
+    if args.json:
+        _print_json(a.model_dump(include={"id", "title", "published_at", "source", "url", "author",
+                                          "chunks", "text"}))
+        return EXIT_OK
+    out.print(f"[bold]{a.title}[/bold]")
+    out.print(" · ".join(x for x in (a.author, a.source, a.published_at, a.url) if x))
+    out.print()
+    out.print(a.text, markup=False)
+    return EXIT_OK
+
+
+def cmd_remove(args) -> int:
+    n = _assistant(args).remove(args.id)
+    out.print(f"Removed article {args.id} and its {n} chunk(s).")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="News assistant: ingest articles, "
+                                "ask questions, write daily briefs — every claim cited.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_):
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.add_argument("--store", help="store directory (default: vectorstore/, or ASSISTANT_STORE_DIR)")
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = add("ingest", cmd_ingest, "Parse, chunk, embed and store articles from files, directories or URLs.")
+    sp.add_argument("paths", nargs="+", metavar="PATH", help="file, directory or http(s) URL")
+    sp.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    sp = add("articles", cmd_articles, "List stored articles.")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("show", cmd_show, "Show one stored article with its text.")
+    sp.add_argument("id")
+    sp.add_argument("--json", action="store_true")
+
+    sp = add("remove", cmd_remove, "Delete an article and its chunks.")
+    sp.add_argument("id")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AssistantError as e:
+        if os.environ.get("ASSISTANT_RAISE"):
+            raise
+        err.print(f"[red]error:[/red] {e}", markup=True)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Typed records passed between the stages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """A clean article, as parsed (``id`` is filled in by ingestion)."""
+
+    id: str = ""
+    title: str
+    text: str
+    published_at: datetime | None = None
+    author: str | None = None
+    source: str | None = None
+    url: str | None = None
+    origin: str = ""  # the file or URL it came from
+    # set by ingestion
+    content_hash: str = ""
+    dup_group: str = ""
+
+    @property
+    def published_ymd(self) -> int | None:
+        d = self.published_at
+        return d.year * 10000 + d.month * 100 + d.day if d else None
+
+
+class Chunk(BaseModel):
+    id: str  # "<article_id>:<n>"
+    article_id: str
+    index: int
+    text: str  # == article.text[start:end]
+    start: int
+    end: int
+    tokens: int
+
+
+class StoredArticle(BaseModel):
+    """An article as listed from the store."""
+
+    id: str
+    title: str
+    published_at: str | None = None
+    source: str | None = None
+    url: str | None = None
+    author: str | None = None
+    chunks: int = 0
+    dup_group: str = ""
+    canonical: bool = True
+    text: str | None = None
+
+
+class IngestError(BaseModel):
+    path: str
+    error: str
+
+
+class IngestReport(BaseModel):
+    articles_added: int = 0
+    duplicates: int = 0
+    chunks_added: int = 0
+    errors: list[IngestError] = Field(default_factory=list)
+    near_duplicates: int = 0  # added, but grouped with an existing story
+    article_ids: list[str] = Field(default_factory=list)
+
+    def public(self) -> dict:
+        """Exactly the keys `assistant ingest --json` prints."""
+        return self.model_dump(include={"articles_added", "duplicates", "chunks_added", "errors"})

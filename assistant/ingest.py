@@ -93,16 +93,15 @@ class Ingestor:
             return
         texts = [embed_input(p.article.title, c.text) for p in pending for c in p.chunks]
         vectors = self.embedder.embed_batch(texts)
-        written: list[str] = []
-        pos = 0
+        items, pos = [], 0
         for p in pending:
-            n = len(p.chunks)
-            self.store.add_article(p.article, p.chunks, vectors[pos:pos + n], p.minhash)
-            pos += n
-            report.articles_added += 1
-            report.chunks_added += n
-            report.article_ids.append(p.article.id)
-            written.append(p.article.id)
+            items.append((p.article, p.chunks, vectors[pos:pos + len(p.chunks)], p.minhash))
+            pos += len(p.chunks)
+        self.store.add_articles(items)
+        written = [p.article.id for p in pending]
+        report.articles_added += len(pending)
+        report.chunks_added += pos
+        report.article_ids.extend(written)
         pending.clear()
         for hook in self.on_written:
             hook(written)

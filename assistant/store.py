@@ -160,35 +160,46 @@ class Store:
             offset += len(res["ids"])
 
     # --- writing -------------------------------------------------------------
-    def add_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray,
-                    minhash: str) -> None:
-        base = _clean_meta({
-            "article_id": article.id, "title": article.title, "source": article.source,
-            "url": article.url,
-            "published_at": article.published_at.isoformat() if article.published_at else None,
-            "published_ymd": article.published_ymd, "dup_group": article.dup_group,
-        })
-        try:
-            for b in range(0, len(chunks), _BATCH):
-                part = chunks[b:b + _BATCH]
-                self.chunks.upsert(
-                    ids=[c.id for c in part], documents=[c.text for c in part],
-                    embeddings=vectors[b:b + _BATCH],
-                    metadatas=[{**base, "chunk": c.index, "start": c.start, "end": c.end,
-                                "tokens": c.tokens} for c in part],
-                )
+    def add_articles(self, items: list[tuple[Article, list[Chunk], np.ndarray, str]]) -> None:
+        """Write articles: all their chunks first, then the article records (the commit markers).
+
+        ``items`` holds ``(article, chunks, chunk_vectors, minhash)``; one batched upsert per
+        collection keeps Chroma's per-call cost (index update, commit) off the per-article path.
+        """
+        ids, docs, vecs, metas = [], [], [], []
+        a_ids, a_docs, a_vecs, a_metas = [], [], [], []
+        now = time.time()
+        for article, chunks, vectors, minhash in items:
+            base = _clean_meta({
+                "article_id": article.id, "title": article.title, "source": article.source,
+                "url": article.url,
+                "published_at": article.published_at.isoformat() if article.published_at else None,
+                "published_ymd": article.published_ymd, "dup_group": article.dup_group,
+            })
+            for c, v in zip(chunks, vectors):
+                ids.append(c.id)
+                docs.append(c.text)
+                vecs.append(v)
+                metas.append({**base, "chunk": c.index, "start": c.start, "end": c.end, "tokens": c.tokens})
             mean = vectors.mean(axis=0)
-            mean = mean / (np.linalg.norm(mean) or 1.0)
-            self.articles.upsert(
-                ids=[article.id], documents=[article.text], embeddings=[mean],
-                metadatas=[{**base, **_clean_meta({
-                    "author": article.author, "origin": article.origin,
-                    "content_hash": article.content_hash, "minhash": minhash,
-                    "n_chunks": len(chunks), "ingested_at": time.time(),
-                })}],
-            )
+            a_ids.append(article.id)
+            a_docs.append(article.text)
+            a_vecs.append(mean / (np.linalg.norm(mean) or 1.0))
+            a_metas.append({**base, **_clean_meta({
+                "author": article.author, "origin": article.origin,
+                "content_hash": article.content_hash, "minhash": minhash,
+                "n_chunks": len(chunks), "ingested_at": now,
+            })})
+        try:
+            for b in range(0, len(ids), _BATCH):
+                self.chunks.upsert(ids=ids[b:b + _BATCH], documents=docs[b:b + _BATCH],
+                                   embeddings=np.asarray(vecs[b:b + _BATCH]), metadatas=metas[b:b + _BATCH])
+            for b in range(0, len(a_ids), _BATCH):
+                self.articles.upsert(ids=a_ids[b:b + _BATCH], documents=a_docs[b:b + _BATCH],
+                                     embeddings=np.asarray(a_vecs[b:b + _BATCH]),
+                                     metadatas=a_metas[b:b + _BATCH])
         except Exception as e:
-            raise StoreError(f"writing article {article.id} failed: {e}") from e
+            raise StoreError(f"writing {len(a_ids)} article(s) failed: {e}") from e
 
     def remove_article(self, aid: str) -> int:
         """Delete an article and its chunks; returns the number of chunks removed."""

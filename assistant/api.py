@@ -9,12 +9,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from collections.abc import Iterator
+from datetime import date
+
+from .answer import AnswerChain, stream_answer
 from .chunk import Chunker
 from .embed import Embedder, build_embedder
+from .index import SidecarIndex
 from .ingest import Ingestor, Progress
-from .records import IngestReport, StoredArticle
+from .llm import ChatModel, build_chat_model
+from .records import Answer, IngestReport, StoredArticle
 from .settings import Settings
+from .retrieve import Filters, Hit, Reranker, Retriever
 from .store import Store, open_store
+from .verify import Verifier
 
 
 class Assistant:
@@ -29,6 +37,8 @@ class Assistant:
         self._store = store
         self._chat_model = chat_model
         self._chunker: Chunker | None = None
+        self._index: SidecarIndex | None = None
+        self.reranker: Reranker | None = None
         self._lock = threading.RLock()  # one writer at a time (UI users share an Assistant)
 
     # --- collaborators, built lazily ----------------------------------------------
@@ -50,6 +60,57 @@ class Assistant:
             s = self.settings
             self._chunker = Chunker(s.encoding, s.chunk_tokens, s.chunk_overlap)
         return self._chunker
+
+    @property
+    def index(self) -> SidecarIndex:
+        if self._index is None:
+            s = self.settings
+            where = f"{s.chroma_host}-{s.chroma_port}-" if s.chroma_host else ""
+            self._index = SidecarIndex(s.store_dir / f"sidecar-{where}{s.collection}",
+                                       {**self.store.signature, "collection": s.collection})
+        return self._index
+
+    def chat_model(self, llm: str | None = None) -> ChatModel | None:
+        """The configured chat model (``None`` for extractive); an injected one wins."""
+        llm = llm or self.settings.llm
+        if self._chat_model is not None and llm == self.settings.llm:
+            return self._chat_model
+        if llm == self.settings.llm:
+            self._chat_model = build_chat_model(self.settings)
+            return self._chat_model
+        return build_chat_model(self.settings.model_copy(update={"llm": llm}))
+
+    def verifier(self) -> Verifier:
+        return Verifier(self.embedder, self.settings.support_threshold)
+
+    def answer_chain(self, llm: str | None = None, retrieval: str | None = None) -> AnswerChain:
+        return AnswerChain(self.retriever(retrieval), self.verifier(), self.chat_model(llm), self.settings)
+
+    def retriever(self, mode: str | None = None) -> Retriever:
+        s = self.settings
+        return Retriever(self.store, self.index, self.embedder, mode=mode or s.retrieval,
+                         candidates=s.candidates, mmr_lambda=s.mmr_lambda,
+                         recency_half_life_days=s.recency_half_life_days, reranker=self.reranker)
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
+               mode: str | None = None) -> list[Hit]:
+        with self._lock:
+            return self.retriever(mode).search(query, k or self.settings.top_k, filters)
+
+    # --- questions -------------------------------------------------------------------------
+    def ask(self, question: str, history: list[dict] | None = None, *, since: date | None = None,
+            until: date | None = None, sources: list[str] | None = None, k: int | None = None,
+            llm: str | None = None, retrieval: str | None = None) -> Answer:
+        """Answer ``question`` from the stored articles; every sentence cited and verified."""
+        filters = Filters(since, until, sources) if (since or until or sources) else None
+        return self.answer_chain(llm, retrieval).run(question, history, filters, k)
+
+    def stream(self, question: str, history: list[dict] | None = None, *, since: date | None = None,
+               until: date | None = None, sources: list[str] | None = None, k: int | None = None,
+               llm: str | None = None) -> Iterator[str | Answer]:
+        """Yields text deltas as the model writes, then the final verified ``Answer``."""
+        filters = Filters(since, until, sources) if (since or until or sources) else None
+        yield from stream_answer(self.answer_chain(llm), question, history=history, filters=filters, k=k)
 
     # --- ingestion -------------------------------------------------------------------
     def ingest(self, paths: list[str | Path], progress: Progress | None = None) -> IngestReport:
@@ -77,9 +138,9 @@ class Assistant:
             self._after_change()
             return n
 
-    # --- hooks for derived indexes (BM25) -------------------------------------------
+    # --- derived indexes (BM25, filter columns) follow every change ----------------------
     def _on_written_hooks(self) -> list:
         return []
 
     def _after_change(self) -> None:
-        pass
+        self.index.sync(self.store)

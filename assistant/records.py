@@ -69,3 +69,52 @@ class IngestReport(BaseModel):
     def public(self) -> dict:
         """Exactly the keys `assistant ingest --json` prints."""
         return self.model_dump(include={"articles_added", "duplicates", "chunks_added", "errors"})
+
+
+class Citation(BaseModel):
+    """A numbered source of an answer, brief or summary, with the span that supports it."""
+
+    n: int
+    article_id: str
+    title: str
+    published_at: str | None = None
+    url: str | None = None
+    source: str | None = None
+    chunk_id: str
+    quote: str
+    start: int  # character offsets of the quote in the stored article text
+    end: int
+
+
+class SentenceQuote(BaseModel):
+    n: int
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+class AnswerSentence(BaseModel):
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    supported: bool
+    support: float
+    attributed: bool = False  # citation found by the verifier, not written by the model
+    quotes: list[SentenceQuote] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    answerable: bool
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    backend: str
+    fallback_used: bool = False
+    fallback_reason: str | None = None
+    standalone_question: str | None = None
+    dropped_citations: list[int] = Field(default_factory=list)
+    timings: dict = Field(default_factory=dict)
+    usage: dict = Field(default_factory=dict)
+    settings_hash: str = ""
+    route: str = "answer"  # "answer" or "summary" (chat requests routed to summarization)

@@ -38,6 +38,7 @@ class Assistant:
         self._chat_model = chat_model
         self._chunker: Chunker | None = None
         self._index: SidecarIndex | None = None
+        self._models: dict[str, ChatModel | None] = {}
         self.reranker: Reranker | None = None
         self._lock = threading.RLock()  # one writer at a time (UI users share an Assistant)
 
@@ -71,14 +72,16 @@ class Assistant:
         return self._index
 
     def chat_model(self, llm: str | None = None) -> ChatModel | None:
-        """The configured chat model (``None`` for extractive); an injected one wins."""
+        """The chat model for a request (``None`` = extractive). An injected model is used unless
+        the call names a backend; built models are cached per backend."""
+        if llm is None and self._chat_model is not None:
+            return self._chat_model
         llm = llm or self.settings.llm
-        if self._chat_model is not None and llm == self.settings.llm:
-            return self._chat_model
-        if llm == self.settings.llm:
-            self._chat_model = build_chat_model(self.settings)
-            return self._chat_model
-        return build_chat_model(self.settings.model_copy(update={"llm": llm}))
+        if llm == "extractive":
+            return None
+        if llm not in self._models:
+            self._models[llm] = build_chat_model(self.settings.model_copy(update={"llm": llm}))
+        return self._models[llm]
 
     def verifier(self) -> Verifier:
         return Verifier(self.embedder, self.settings.support_threshold)

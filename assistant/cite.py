@@ -36,10 +36,11 @@ def source_texts(sources: dict[int, ContextSource]) -> dict[int, SourceText]:
     return {n: s.text for n, s in sources.items()}
 
 
-def _with_markers(claim: str, numbers: list[int]) -> str:
-    if not numbers:
+def _with_markers(claim: str, numbers: list[int], tag: str = "") -> str:
+    """'Claim.' -> 'Claim [1][2].' (a tag such as '[unsupported]' goes where markers go)."""
+    marks = "".join(f"[{m}]" for m in numbers) + tag
+    if not marks:
         return claim
-    marks = "".join(f"[{m}]" for m in numbers)
     m = re.search(r"([.!?]+['\"”’)]*)$", claim)
     if m:
         return f"{claim[:m.start()]} {marks}{claim[m.start():]}"
@@ -76,5 +77,5 @@ def compose(checks: list[SentenceCheck], sources: dict[int, ContextSource], flag
         text = _with_markers(c.claim, nums)
         sentences.append(AnswerSentence(text=text, citations=nums, supported=c.supported,
                                         support=round(c.support, 3), attributed=c.attributed, quotes=quotes))
-        parts.append(text if c.supported else f"{text} [unsupported]")
+        parts.append(text if c.supported else _with_markers(c.claim, nums, "[unsupported]"))
     return " ".join(parts), sentences, citations

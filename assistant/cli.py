@@ -97,6 +97,42 @@ def cmd_remove(args) -> int:
     return EXIT_OK
 
 
+def _date(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def print_cited(text: str, citations, sentences=None) -> None:
+    """The text, then its numbered sources with their supporting quotes."""
+    out.print(text, markup=False)
+    if sentences and any(not s.supported for s in sentences):
+        out.print("[yellow](sentences marked [unsupported] could not be verified)[/yellow]")
+    if citations:
+        out.print()
+        out.print("[bold]Sources[/bold]")
+    for c in citations:
+        meta = " · ".join(x for x in ((c.published_at or "")[:10], c.source, c.url) if x)
+        out.print(f"[{c.n}] {c.title}" + (f" — {meta}" if meta else ""), markup=False)
+        out.print(f"    “{c.quote}”", markup=False, style="dim")
+
+
+def cmd_ask(args) -> int:
+    a = _assistant(args)
+    answer = a.ask(args.question, since=args.since, until=args.until, k=args.k,
+                   sources=args.source or None)
+    if args.json:
+        _print_json(answer.model_dump(mode="json"))
+        return EXIT_OK
+    print_cited(answer.answer, answer.citations, answer.sentences)
+    note = f"backend: {answer.backend}" + (f" (fallback: {answer.fallback_reason})" if answer.fallback_used else "")
+    err.print(f"[dim]{note}; {answer.timings.get('total_ms', 0):.0f} ms[/dim]")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="News assistant: ingest articles, "
                                 "ask questions, write daily briefs — every claim cited.")
@@ -118,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("show", cmd_show, "Show one stored article with its text.")
     sp.add_argument("id")
     sp.add_argument("--json", action="store_true")
+
+    sp = add("ask", cmd_ask, "Answer a question from the stored articles, every sentence cited.")
+    sp.add_argument("question")
+    sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    sp.add_argument("--llm", choices=["extractive", "local", "openai"], help="chat backend")
+    sp.add_argument("--since", type=_date, help="only articles published on or after (YYYY-MM-DD)")
+    sp.add_argument("--until", type=_date, help="only articles published on or before (YYYY-MM-DD)")
+    sp.add_argument("--source", action="append", help="only articles from this outlet (repeatable)")
+    sp.add_argument("--k", type=int, help="sources given to the model")
 
     sp = add("remove", cmd_remove, "Delete an article and its chunks.")
     sp.add_argument("id")

@@ -37,6 +37,7 @@ QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+MIN_CLAIM_WORDS = 3  # fewer content words than this is not a statement a source can support
 MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
@@ -208,6 +209,8 @@ class Verifier:
         check = SentenceCheck(text=sentence, claim=claim,
                               cited=[n for n in cited if n in sources],
                               dropped=[n for n in cited if n not in sources])
+        if len(content_words(claim)) < MIN_CLAIM_WORDS:  # "PWNED", "Yes." : nothing to check
+            return check
         cited_texts = [sources[n] for n in check.cited]
         for n in check.cited:
             sc, spans = self.best_support(claim, sources[n], [t for t in cited_texts if t is not sources[n]])

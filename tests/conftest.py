@@ -39,9 +39,9 @@ def embedder() -> MiniLMEmbedder:
 
 @pytest.fixture
 def make_assistant(tmp_path, embedder):
-    def make(store: Path | None = None, **overrides) -> Assistant:
-        settings = Settings(store_dir=store or tmp_path / "store", llm="extractive", **overrides)
-        return Assistant(settings, embedder=embedder)
+    def make(store: Path | None = None, chat_model=None, **overrides) -> Assistant:
+        settings = Settings(**{"store_dir": store or tmp_path / "store", "llm": "extractive", **overrides})
+        return Assistant(settings, embedder=embedder, chat_model=chat_model)
     return make
 
 

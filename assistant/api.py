@@ -18,7 +18,13 @@ from .embed import Embedder, build_embedder
 from .index import SidecarIndex
 from .ingest import Ingestor, Progress
 from .llm import ChatModel, build_chat_model
-from .records import Answer, IngestReport, StoredArticle
+from .brief import build_brief, latest_day
+from .cite import ContextSource
+from .errors import NotFoundError
+from .records import Answer, Brief, IngestReport, StoredArticle, Summary
+from .routing import route
+from .summarize import LENGTHS, Summarizer
+from .verify import QUESTION_WORDS, SourceText, content_words
 from .settings import Settings
 from .retrieve import Filters, Hit, Reranker, Retriever
 from .store import Store, open_store
@@ -115,6 +121,107 @@ class Assistant:
         filters = Filters(since, until, sources) if (since or until or sources) else None
         yield from stream_answer(self.answer_chain(llm), question, history=history, filters=filters, k=k)
 
+    # --- summaries and briefs ---------------------------------------------------------------
+    def summarizer(self, llm: str | None = None) -> Summarizer:
+        s = self.settings
+        chat = self.chat_model(llm)
+        context = s.local_n_ctx - s.llm_max_tokens - 200 if (llm or s.llm) == "local" else s.summary_context_tokens
+        return Summarizer(self.verifier(), chat, s.prompts_dir, self.chunker.count, context_tokens=context,
+                          max_tokens=s.llm_max_tokens, temperature=s.llm_temperature,
+                          min_supported=max(1, s.min_supported_sentences), chunk_of=self.store.chunk_of)
+
+    def select_articles(self, ids: list[str] | None = None, query: str | None = None,
+                        since: date | None = None, until: date | None = None,
+                        sources: list[str] | None = None, limit: int = 60) -> list[StoredArticle]:
+        """Articles to summarize: by id; or matching a topic; or in a time window (optionally with a
+        topic and outlets). One article per near-duplicate group (the earliest)."""
+        if ids:
+            found = self.store.get_articles(ids)
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFoundError(f"no article with id {', '.join(map(repr, missing))} in the store")
+            chosen = [found[i] for i in ids]
+        else:
+            everything = self.articles()
+            if query:
+                filters = Filters(since, until, sources) if (since or until or sources) else None
+                hits = self.retriever().search(query, self.settings.candidates, filters)
+                best: dict[str, float] = {}
+                for h in hits:
+                    best[h.article_id] = max(best.get(h.article_id, 0.0), h.similarity)
+                top = max(best.values(), default=0.0)
+                keep = {a for a, v in best.items() if v >= max(self.settings.min_relevance + 0.1, 0.7 * top)}
+                # ... or it names every content word of the topic ("Haftar", "fighting around Tripoli")
+                topic = content_words(query, drop=QUESTION_WORDS)
+                if topic:
+                    texts = self.store.get_articles([a for a in best if a not in keep])
+                    keep |= {i for i, t in texts.items() if topic <= content_words(f"{t.title} {t.text}")}
+                chosen = [a for a in everything if a.id in keep]
+            else:
+                lo, hi = since.isoformat() if since else "", until.isoformat() if until else "9999"
+                wanted = {x.lower() for x in sources} if sources else None
+                chosen = [a for a in everything if a.published_at and lo <= a.published_at[:10] <= hi
+                          and (wanted is None or (a.source or "").lower() in wanted)]
+        by_group: dict[str, StoredArticle] = {}
+        for a in sorted(chosen, key=lambda a: (a.published_at or "9999", a.id)):
+            by_group.setdefault(a.dup_group or a.id, a)
+        return sorted(by_group.values(), key=lambda a: (a.published_at or "", a.id))[:limit]
+
+    def summarize(self, ids: list[str] | None = None, *, query: str | None = None, since: date | None = None,
+                  until: date | None = None, sources: list[str] | None = None, length: str = "short",
+                  llm: str | None = None) -> Summary:
+        """Summarize whole articles (by id, topic and/or time window), every sentence cited."""
+        if length not in LENGTHS:
+            raise ValueError(f"length must be one of {', '.join(LENGTHS)}")
+        picked = self.select_articles(ids, query, since, until, sources)
+        base = dict(length=length, query=query, since=since.isoformat() if since else None,
+                    until=until.isoformat() if until else None, settings_hash=self.settings.fingerprint())
+        summarizer = self.summarizer(llm)
+        if not picked:
+            return Summary(text="No stored articles match this request.", backend=summarizer.backend, **base)
+        full = self.store.get_articles([a.id for a in picked])
+        srcs = {n: ContextSource(a.id, a.title, a.published_at, a.url, a.source, "", SourceText(full[a.id].text or "", 0))
+                for n, a in enumerate(picked, start=1)}
+        draft = summarizer.summarize(srcs, LENGTHS[length], focus=query)
+        text = draft.text
+        if length == "bullets":
+            text = "\n".join(f"- {s.text}" for s in draft.sentences)
+        return Summary(text=text, sentences=draft.sentences, citations=draft.citations,
+                       article_ids=[a.id for a in picked], backend=draft.backend,
+                       fallback_used=draft.fallback_used, fallback_reason=draft.fallback_reason,
+                       parts=draft.parts, timings=draft.timings, **base)
+
+    def brief(self, date: date | None = None, *, since: date | None = None, until: date | None = None,
+              llm: str | None = None) -> Brief:
+        """The day's stories, clustered, de-duplicated and cited. Without a date: the latest day
+        that has articles (the brief says so)."""
+        chosen = None
+        if date:
+            since = until = date
+        elif not (since or until):
+            since = until = latest_day(self.articles())
+            chosen = "the latest day with articles" if since else "no dated articles in the store"
+        if since is None and until is None:
+            return Brief(chosen=chosen, backend=self.summarizer(llm).backend)
+        since, until = since or until, until or since
+        b = build_brief(self.store, self.summarizer(llm), since, until, chosen=chosen)
+        b.settings_hash = self.settings.fingerprint()
+        return b
+
+    def chat(self, message: str, history: list[dict] | None = None, *, llm: str | None = None,
+             since: date | None = None, until: date | None = None, sources: list[str] | None = None,
+             today: date | None = None) -> Answer:
+        """The chat entry point: summary requests are routed to ``summarize``, the rest to ``ask``.
+        A routed summary comes back in the ``Answer`` shape with ``route="summary"``."""
+        r = route(message, today=today)
+        if r.kind == "answer":
+            return self.ask(message, history, since=since, until=until, sources=sources, llm=llm)
+        summ = self.summarize(query=r.query, since=r.since or since, until=r.until or until, sources=sources, llm=llm)
+        return Answer(question=message, answer=summ.text, answerable=bool(summ.citations), sentences=summ.sentences,
+                      citations=summ.citations, backend=summ.backend, fallback_used=summ.fallback_used,
+                      fallback_reason=summ.fallback_reason, timings=summ.timings, settings_hash=summ.settings_hash,
+                      route="summary", standalone_question=_describe(r))
+
     # --- ingestion -------------------------------------------------------------------
     def ingest(self, paths: list[str | Path], progress: Progress | None = None) -> IngestReport:
         s = self.settings
@@ -147,3 +254,12 @@ class Assistant:
 
     def _after_change(self) -> None:
         self.index.sync(self.store)
+
+
+def _describe(r) -> str:
+    what = f"articles about {r.query!r}" if r.query else "all articles"
+    if r.since and r.until and r.since == r.until:
+        what += f" published on {r.since.isoformat()}"
+    elif r.since or r.until:
+        what += f" published {r.since or '…'} to {r.until or '…'}"
+    return f"summary of {what}"

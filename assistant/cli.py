@@ -1,7 +1,8 @@
 """The ``assistant`` command. A thin layer over ``Assistant``: errors become
 messages here and nowhere else.
 
-Exit codes: 0 success; 1 failure; 2 usage error; 3 done, but some inputs failed.
+Exit codes: 0 success; 1 failure; 2 usage error; 3 done, but some inputs failed;
+4 nothing to do (a brief or summary whose window holds no articles).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .errors import AssistantError
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PARTIAL, EXIT_EMPTY = 0, 1, 2, 3, 4
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -133,6 +134,56 @@ def cmd_ask(args) -> int:
     return EXIT_OK
 
 
+def cmd_summarize(args) -> int:
+    a = _assistant(args)
+    summary = a.summarize(args.ids or None, query=args.query, since=args.since, until=args.until,
+                          sources=args.source or None, length=args.length)
+    if args.json:
+        _print_json(summary.model_dump(mode="json"))
+    else:
+        print_cited(summary.text, summary.citations, summary.sentences)
+        note = f"{len(summary.article_ids)} article(s) read; backend: {summary.backend}"
+        if summary.fallback_used:
+            note += f" (fallback: {summary.fallback_reason})"
+        err.print(f"[dim]{note}[/dim]")
+    return EXIT_OK if summary.article_ids else EXIT_EMPTY
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def cmd_brief(args) -> int:
+    from .render import RENDERERS
+
+    if args.date and (args.since or args.until):
+        err.print("[red]error:[/red] give --date or --since/--until, not both")
+        return EXIT_USAGE
+    a = _assistant(args)
+    b = a.brief(args.date, since=args.since, until=args.until)
+    text = RENDERERS[args.format](b)
+    if args.out:
+        write_atomic(Path(args.out), text)
+        err.print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if b.chosen:
+        err.print(f"[dim]brief for {b.date or b.since}: {b.chosen}[/dim]")
+    return EXIT_OK if b.stories else EXIT_EMPTY
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="News assistant: ingest articles, "
                                 "ask questions, write daily briefs — every claim cited.")
@@ -163,6 +214,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", type=_date, help="only articles published on or before (YYYY-MM-DD)")
     sp.add_argument("--source", action="append", help="only articles from this outlet (repeatable)")
     sp.add_argument("--k", type=int, help="sources given to the model")
+
+    sp = add("summarize", cmd_summarize, "Summarize whole articles: by id, by topic, or a time window.")
+    sp.add_argument("ids", nargs="*", metavar="ID", help="article ids (see `assistant articles`)")
+    sp.add_argument("--query", help="a topic: summarize the articles about it")
+    sp.add_argument("--since", type=_date)
+    sp.add_argument("--until", type=_date)
+    sp.add_argument("--source", action="append", help="only this outlet (repeatable)")
+    sp.add_argument("--length", choices=["short", "medium", "long", "bullets"], default="short")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--llm", choices=["extractive", "local", "openai"])
+
+    sp = add("brief", cmd_brief, "The daily brief: the day's stories, clustered and cited.")
+    sp.add_argument("--date", type=_date, help="the day (default: the latest day with articles)")
+    sp.add_argument("--since", type=_date)
+    sp.add_argument("--until", type=_date)
+    sp.add_argument("--format", choices=["md", "html", "json"], default="md")
+    sp.add_argument("--out", help="write to this file (atomically) instead of stdout")
+    sp.add_argument("--llm", choices=["extractive", "local", "openai"])
 
     sp = add("remove", cmd_remove, "Delete an article and its chunks.")
     sp.add_argument("id")

@@ -118,3 +118,47 @@ class Answer(BaseModel):
     usage: dict = Field(default_factory=dict)
     settings_hash: str = ""
     route: str = "answer"  # "answer" or "summary" (chat requests routed to summarization)
+
+
+class Summary(BaseModel):
+    text: str
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    article_ids: list[str] = Field(default_factory=list)  # the articles that were read
+    backend: str
+    fallback_used: bool = False
+    fallback_reason: str | None = None
+    length: str = "short"
+    query: str | None = None
+    since: str | None = None
+    until: str | None = None
+    parts: int = 0  # model calls of the map-reduce
+    timings: dict = Field(default_factory=dict)
+    settings_hash: str = ""
+
+
+class Story(BaseModel):
+    headline: str
+    summary: str
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[int] = Field(default_factory=list)  # numbers in Brief.citations
+    article_ids: list[str] = Field(default_factory=list)  # one per distinct article (primaries)
+    duplicates: list[str] = Field(default_factory=list)  # near-duplicate copies folded into them
+    also_reported_by: list[str] = Field(default_factory=list)  # outlets of those copies
+    key_figures: list[dict] = Field(default_factory=list)
+    published_at: str | None = None  # latest article of the story
+
+
+class Brief(BaseModel):
+    date: str | None = None
+    since: str | None = None
+    until: str | None = None
+    chosen: str | None = None  # why this window ("latest day with articles")
+    stories: list[Story] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    undated: list[dict] = Field(default_factory=list)  # {id, title}: left out, no date
+    articles: int = 0
+    backend: str = ""
+    fallback_used: bool = False
+    timings: dict = Field(default_factory=dict)
+    settings_hash: str = ""

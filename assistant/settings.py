@@ -120,6 +120,11 @@ class Settings(BaseSettings):
         1, ge=0, description="Fewer surviving sentences than this falls back to the extractive answer."
     )
 
+    summary_context_tokens: int = Field(
+        6000, ge=500, description="Tokens of article text per summarization call for the `openai` "
+        "backend (the `local` backend derives it from its context window).",
+    )
+
     # --- UI ------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Address the UI binds to.")
     ui_port: int = Field(7860, description="Port of the UI.")

@@ -146,6 +146,17 @@ class Store:
         res = self.articles.get(ids=ids, include=["embeddings"])
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(res["ids"], res["embeddings"])}
 
+    def chunk_of(self, aid: str, offset: int) -> str:
+        """Id of the chunk of article ``aid`` that holds character ``offset``."""
+        res = self.chunks.get(where={"article_id": aid}, include=["metadatas"])
+        best = ""
+        for cid, m in sorted(zip(res["ids"], res["metadatas"]), key=lambda x: x[1]["start"]):
+            if m["start"] <= offset < m["end"]:
+                return cid
+            if m["start"] <= offset:
+                best = cid
+        return best
+
     def iter_chunks(self, include_embeddings: bool = False, page: int = 5000) -> Iterator[dict]:
         """Every chunk: id, text, metadata (and vector), page by page."""
         include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])

@@ -184,6 +184,16 @@ def cmd_brief(args) -> int:
     return EXIT_OK if b.stories else EXIT_EMPTY
 
 
+def cmd_ui(args) -> int:
+    from .ui import launch
+
+    a = _assistant(args)
+    out.print(f"News assistant UI on http://{args.host or a.settings.ui_host}:{args.port or a.settings.ui_port} "
+              f"(store: {a.settings.store_dir}, backend: {a.settings.llm})")
+    launch(a, host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="News assistant: ingest articles, "
                                 "ask questions, write daily briefs — every claim cited.")
@@ -231,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--until", type=_date)
     sp.add_argument("--format", choices=["md", "html", "json"], default="md")
     sp.add_argument("--out", help="write to this file (atomically) instead of stdout")
+    sp.add_argument("--llm", choices=["extractive", "local", "openai"])
+
+    sp = add("ui", cmd_ui, "Start the web UI (Gradio).")
+    sp.add_argument("--host", help="address to bind (default 127.0.0.1; others need ASSISTANT_UI_AUTH)")
+    sp.add_argument("--port", type=int, help="port (default 7860)")
     sp.add_argument("--llm", choices=["extractive", "local", "openai"])
 
     sp = add("remove", cmd_remove, "Delete an article and its chunks.")

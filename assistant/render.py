@@ -52,18 +52,33 @@ def brief_markdown(b: Brief) -> str:
     return "\n".join(lines)
 
 
-def _cited_html(text: str, citations: dict[int, Citation]) -> str:
-    """Escaped text whose [n] markers become links to their source, the quote on hover."""
+def cited_html(text: str, citations: dict[int, Citation], quotes: dict[int, str] | None = None) -> str:
+    """Escaped text whose [n] markers become links to their source, the supporting quote on hover
+    (``quotes``: this sentence's own quote per source, else the citation's)."""
     out, pos = [], 0
     for m in _MARK.finditer(text):
         out.append(html.escape(text[pos:m.start()]))
         n = int(m.group(1))
         c = citations.get(n)
-        title = html.escape(f"{c.title}: “{c.quote}”" if c else "", quote=True)
+        quote = (quotes or {}).get(n) or (c.quote if c else "")
+        title = html.escape(f"{c.title}: “{quote}”" if c else "", quote=True)
         out.append(f'<sup><a class="cite" href="#src-{n}" title="{title}">[{n}]</a></sup>')
         pos = m.end()
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+def sentences_html(sentences, citations: dict[int, Citation]) -> str:
+    """Cited sentences, each marker showing that sentence's own supporting quote."""
+    parts = []
+    for sent in sentences:
+        quotes: dict[int, str] = {}
+        for q in sent.quotes:
+            quotes[q.n] = (quotes[q.n] + " … " + q.quote) if q.n in quotes else q.quote
+        frag = cited_html(sent.text, citations, quotes)
+        parts.append(frag if sent.supported else
+                     f'<span class="unsupported" title="not supported by the sources">{frag}</span>')
+    return " ".join(parts)
 
 
 STYLE = """body{font:16px/1.55 Georgia,serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
@@ -74,20 +89,28 @@ blockquote{margin:.3rem 0 0 0;padding-left:.8rem;border-left:3px solid #ddd;colo
 
 
 def brief_html(b: Brief) -> str:
+    """A self-contained page (inline CSS, no scripts, a CSP that forbids them)."""
+    e = html.escape
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+            f"<title>Daily brief — {e(_window(b))}</title><style>{STYLE}</style></head><body>\n"
+            f"{brief_body_html(b)}\n</body></html>")
+
+
+def brief_body_html(b: Brief) -> str:
+    """The brief as an HTML fragment (the UI embeds it); all article and model text escaped."""
     cites = {c.n: c for c in b.citations}
     e = html.escape
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-             f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-             f"<title>Daily brief — {e(_window(b))}</title><style>{STYLE}</style></head><body>",
-             f"<h1>Daily brief — {e(_window(b))}</h1>",
+    parts = [f"<h1>Daily brief — {e(_window(b))}</h1>",
              f"<p class=meta>{b.articles} article(s), {len(b.stories)} story(ies)"
              + (f"; {e(b.chosen)}" if b.chosen else "") + "</p>"]
     if not b.stories:
         parts.append("<p>No articles were published in this window.</p>")
     for i, s in enumerate(b.stories, start=1):
-        parts.append(f"<section><h2>{i}. {e(s.headline)}</h2><p>{_cited_html(s.summary, cites)}</p>")
+        body = sentences_html(s.sentences, cites) if s.sentences else e(s.summary)
+        parts.append(f"<section><h2>{i}. {e(s.headline)}</h2><p>{body}</p>")
         if s.key_figures:
-            figs = "; ".join(e(f["figure"]) + " " + _cited_html("[%d]" % f["citation"], cites) for f in s.key_figures)
+            figs = "; ".join(e(f["figure"]) + " " + cited_html("[%d]" % f["citation"], cites) for f in s.key_figures)
             parts.append(f"<p class=figures><b>Key figures:</b> {figs}</p>")
         if s.duplicates:
             parts.append(f"<p class=dups>Also reported by {len(s.duplicates)}: {e(', '.join(s.also_reported_by))}</p>")
@@ -104,7 +127,6 @@ def brief_html(b: Brief) -> str:
         parts.append("<h2>Left out (no publication date)</h2><ul>")
         parts += [f"<li>{e(u['title'])}</li>" for u in b.undated]
         parts.append("</ul>")
-    parts.append("</body></html>")
     return "\n".join(parts)
 
 

@@ -81,6 +81,7 @@ class AnswerChain:
         fallback_reason = None
         checks: list[SentenceCheck] = []
         dropped: list[int] = []
+        generated: dict = {}
         if self.chat is not None:
             t1 = time.perf_counter()
             messages = load_prompt("answer", s.prompts_dir).render(
@@ -92,11 +93,15 @@ class AnswerChain:
                 text, fallback_reason = "", f"model error: {e}"
             timings["generate_ms"] = (time.perf_counter() - t1) * 1e3
             t2 = time.perf_counter()
+            if text:
+                generated = {"generated": text, "generated_supported": 0.0}
             if text and _REFUSAL_HINT.search(text):
                 fallback_reason = "the model said the sources lack the answer; checked extractively"
             elif text:
                 checks = self.verifier.check_text(text, texts)
                 dropped = sorted({n for c in checks for n in c.dropped})
+                generated = {"generated": text, "generated_supported":
+                             sum(c.supported for c in checks) / len(checks) if checks else 0.0}
                 if sum(c.supported for c in checks) < max(1, s.min_supported_sentences):
                     fallback_reason = "no generated sentence passed citation verification"
             timings["verify_ms"] = (time.perf_counter() - t2) * 1e3
@@ -108,12 +113,12 @@ class AnswerChain:
                 timings["total_ms"] = (time.perf_counter() - t0) * 1e3
                 return Answer(answer=REFUSAL, answerable=False, timings=timings, usage=usage,
                               fallback_used=self.chat is not None, fallback_reason=fallback_reason,
-                              dropped_citations=dropped, **base)
+                              dropped_citations=dropped, **generated, **base)
         text, sentences, citations = compose(checks, sources, s.flag_unsupported)
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         return Answer(answer=text, answerable=True, sentences=sentences, citations=citations,
                       fallback_used=bool(fallback_reason), fallback_reason=fallback_reason,
-                      dropped_citations=dropped, timings=timings, usage=usage, **base)
+                      dropped_citations=dropped, timings=timings, usage=usage, **generated, **base)
 
     def _generate(self, messages, on_delta) -> tuple[str, dict]:
         s = self.settings

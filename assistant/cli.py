@@ -194,6 +194,31 @@ def cmd_ui(args) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args) -> int:
+    import tempfile
+
+    from .evaluate import EvalRun, markdown_report, run_eval
+
+    llms = [x for x in args.llm.split(",") if x]
+    modes = ["dense", "bm25", "hybrid"] if args.retrieval == "all" else args.retrieval.split(",")
+    run = EvalRun(llms=llms, modes=modes, corpus=args.corpus, limit=args.limit, briefs=not args.no_briefs)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task("ingesting the eval corpus", total=None)
+        progress = lambda what, done, total: bar.update(task, description=what, completed=done, total=total)  # noqa: E731
+        with tempfile.TemporaryDirectory(prefix="assistant-eval-") as work:
+            res = run_eval(run, Path(work), progress=progress)
+    report = markdown_report(res)
+    if args.out:
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(out_dir / "report.md", report)
+        write_atomic(out_dir / "results.json", json.dumps(res, indent=2, default=str))
+        err.print(f"wrote {out_dir / 'report.md'} and {out_dir / 'results.json'}")
+    out.print(report, markup=False)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="News assistant: ingest articles, "
                                 "ask questions, write daily briefs — every claim cited.")
@@ -247,6 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", help="address to bind (default 127.0.0.1; others need ASSISTANT_UI_AUTH)")
     sp.add_argument("--port", type=int, help="port (default 7860)")
     sp.add_argument("--llm", choices=["extractive", "local", "openai"])
+
+    sp = sub.add_parser("eval", help="Measure answers, citations and briefs on eval/ datasets.")
+    sp.add_argument("--llm", default="extractive", help="backends, comma-separated (extractive,local,openai)")
+    sp.add_argument("--retrieval", default="all", help="dense, bm25, hybrid (comma-separated) or all")
+    sp.add_argument("--corpus", choices=["all", "samples"], default="all",
+                    help="`samples`: only the sample-article questions (fast)")
+    sp.add_argument("--limit", type=int, help="first N questions only")
+    sp.add_argument("--no-briefs", action="store_true", help="skip the brief cases")
+    sp.add_argument("--out", help="directory for report.md and results.json")
+    sp.set_defaults(func=cmd_eval)
 
     sp = add("remove", cmd_remove, "Delete an article and its chunks.")
     sp.add_argument("id")

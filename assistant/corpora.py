@@ -20,6 +20,10 @@ def bbc_dir() -> Path:
 def bbc_records(limit: int | None = None, categories: tuple[str, ...] | None = None) -> list[dict]:
     """``{"id", "title", "text", "source", "category"}`` per BBC article, in a stable order."""
     out = []
+    known = sorted(p.name for p in bbc_dir().iterdir() if p.is_dir())
+    unknown = set(categories or ()) - set(known)
+    if unknown:
+        raise ValueError(f"unknown BBC categories {sorted(unknown)}; known: {known}")
     for cat_dir in sorted(p for p in bbc_dir().iterdir() if p.is_dir()):
         if categories and cat_dir.name not in categories:
             continue

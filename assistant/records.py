@@ -114,6 +114,8 @@ class Answer(BaseModel):
     fallback_reason: str | None = None
     standalone_question: str | None = None
     dropped_citations: list[int] = Field(default_factory=list)
+    generated: str | None = None  # the model's text before verification (None: no model ran)
+    generated_supported: float | None = None  # share of its sentences the verifier supported
     timings: dict = Field(default_factory=dict)
     usage: dict = Field(default_factory=dict)
     settings_hash: str = ""

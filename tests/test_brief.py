@@ -53,7 +53,7 @@ def test_three_copies_are_one_story_also_reported_by_two(make_assistant, tmp_pat
         text = base["text"] if i == 0 else base["text"].replace(" said ", " told reporters ", 1) + f"\n\nReporting by desk {i}."
         copies.append({"id": f"copy{i}", "title": base["title"] + ("" if i == 0 else " - update"), "text": text,
                        "source": outlet, "published_at": f"2024-05-02T0{8 + i}:00:00Z"})
-    others = [{**r, "published_at": "2024-05-02T12:00:00Z"} for r in bbc_records(categories=("sport",), limit=2)]
+    others = [{**r, "published_at": "2024-05-02T12:00:00Z"} for r in bbc_records(categories=("sports",), limit=2)]
     write_jsonl(copies + others, tmp_path / "day.jsonl")
     a = make_assistant()
     a.ingest([tmp_path / "day.jsonl"])

@@ -43,7 +43,7 @@ def test_summary_of_both_cites_both_and_lengths(samples_assistant):
 
 
 def test_topic_summary_cites_only_related_articles(make_assistant, tmp_path):
-    write_jsonl(bbc_records(categories=("sport", "tech"), limit=30), tmp_path / "other.jsonl")
+    write_jsonl(bbc_records(categories=("sports", "tech"), limit=30), tmp_path / "other.jsonl")
     a = make_assistant()
     a.ingest([SAMPLES, tmp_path / "other.jsonl"])
     s = a.summarize(query="the fighting around Tripoli", llm="extractive")

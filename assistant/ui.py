@@ -130,7 +130,7 @@ def build_app(a: Assistant) -> gr.Blocks:
         try:
             kw = dict(since=_parse_date(since, "since"), until=_parse_date(until, "until"), sources=outlets or None)
             if route(message).kind == "summary":
-                ans = a.chat(message, plain_history, **kw)
+                ans = a.chat(message, plain, **kw)
             else:
                 draft = ""
                 ans = None

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import socket
+import subprocess
 import threading
+import time
 from pathlib import Path
+
+import httpx
 
 import pytest
 
@@ -57,6 +62,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(cmd: list[str], ready_url: str, log_path: Path, env: dict | None = None, timeout: float = 120):
+    """Start a real server process, wait until ``ready_url`` answers 200, stop it afterwards.
+    Its output goes to a file (a pipe would fill up and block it)."""
+    log = open(log_path, "w+")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.time() + timeout
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"{cmd[0]} exited: {log.read()[-2000:]}")
+            try:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                pytest.fail(f"{' '.join(cmd[:3])} did not answer at {ready_url} within {timeout:.0f} s")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

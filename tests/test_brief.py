@@ -10,7 +10,7 @@ import pytest
 from assistant.cli import main as cli_main
 from assistant.corpora import bbc_records, write_jsonl
 from assistant.render import brief_html, brief_markdown
-from conftest import SAMPLES, TITLE_13, TITLE_14
+from conftest import TITLE_13, TITLE_14
 
 
 def assert_brief_quotes_verbatim(assistant, brief) -> None:

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from assistant.chunk import Chunker
 from assistant.cli import main as cli_main
 from assistant.corpora import bbc_records, write_jsonl
 from assistant.errors import IndexMismatchError, NotFoundError
-from conftest import ROOT, SAMPLES, TITLE_13, TITLE_14, free_port
+from conftest import ROOT, SAMPLES, TITLE_13, TITLE_14, free_port, running_server
 
 BOILERPLATE = ["Terms of Service", "Do Not Sell My Info", "WTI Crude", "FACEBOOK INC-A", "Photographer:"]
 
@@ -250,23 +249,9 @@ def test_killed_mid_ingest_then_rerun_equals_uninterrupted(make_assistant, tmp_p
 def chroma_server(tmp_path):
     port = free_port()
     exe = os.path.join(os.path.dirname(sys.executable), "chroma")
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import httpx
-
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+    cmd = [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_server(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat", tmp_path / "chroma.log", timeout=60):
+        yield port
 
 
 @pytest.mark.slow

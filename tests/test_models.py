@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import http.server
 import json
-import subprocess
 import sys
 import threading
 import time
 
-import httpx
 import pytest
 
 from assistant.cli import main as cli_main
 from assistant.errors import ModelError, ModelUnavailableError
 from assistant.llm import OpenAIChat, default_gguf
 from assistant.records import Answer
-from conftest import SAMPLES, TITLE_13, TITLE_14, free_port
+from conftest import SAMPLES, TITLE_13, TITLE_14, free_port, running_server
 from test_answer import assert_quotes_verbatim, cited_titles
 
 SAMPLE_QA = [
@@ -31,29 +29,11 @@ SAMPLE_QA = [
 def llama_server(tmp_path_factory):
     """llama.cpp's OpenAI-compatible server serving SmolLM2 on 127.0.0.1."""
     port = free_port()
-    log = open(tmp_path_factory.mktemp("llama") / "server.log", "w+")  # a pipe would fill and block it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
-        stdout=log, stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf()), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
     base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"llama_cpp.server exited: {log.read()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/models", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with running_server(cmd, f"{base}/models", tmp_path_factory.mktemp("llama") / "server.log"):
+        yield base
 
 
 @pytest.mark.slow

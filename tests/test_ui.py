@@ -7,16 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.api import Assistant
 from assistant.settings import Settings
 from assistant.ui import UIError, launch
-from conftest import ROOT, SAMPLES, TITLE_14, free_port
+from conftest import ROOT, SAMPLES, TITLE_14, free_port, running_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -37,25 +35,9 @@ def ui_server(tmp_path_factory):
     exe = str(Path(sys.executable).parent / "assistant")
     subprocess.run([exe, "ingest", str(SAMPLES)], env=env, check=True, capture_output=True, timeout=300)
     port = free_port()
-    log = open(store.parent / "ui.log", "w+")
-    proc = subprocess.Popen([exe, "ui", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail("UI exited: " + log.read()[-2000:])
-    else:
-        proc.kill()
-        pytest.fail("UI did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_server([exe, "ui", "--port", str(port)], url, store.parent / "ui.log", env=env):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +83,14 @@ def test_ask_shows_answer_and_cited_quote(page):
     page.wait_for_function("document.querySelector('#chat').innerText.includes('Stephanie Williams')", timeout=60000)
     page.locator("#clear").click()
     page.wait_for_function("!document.querySelector('#chat').innerText.includes('Stephanie')", timeout=30000)
+
+
+def test_summary_request_in_chat_is_routed(page):
+    ask(page, "Summarize the articles about Haftar")
+    page.wait_for_selector("#sources mark", timeout=90000)
+    chat = page.locator("#chat").inner_text()
+    assert "summary · backend: extractive" in chat and "articles about 'Haftar'" in chat
+    assert page.locator("#sources .src").count() >= 2  # both sample articles are cited
 
 
 def test_bad_filter_is_a_message_not_a_trace(page):

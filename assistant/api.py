@@ -7,28 +7,26 @@ built from ``Settings`` on first use (never at import).
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 from .answer import AnswerChain, stream_answer
+from .brief import build_brief, latest_day
 from .chunk import Chunker
+from .cite import ContextSource
 from .embed import Embedder, build_embedder
+from .errors import NotFoundError
 from .index import SidecarIndex
 from .ingest import Ingestor, Progress
 from .llm import ChatModel, build_chat_model
-from .brief import build_brief, latest_day
-from .cite import ContextSource
-from .errors import NotFoundError
 from .records import Answer, Brief, IngestReport, StoredArticle, Summary
-from .routing import route
-from .summarize import LENGTHS, Summarizer
-from .verify import QUESTION_WORDS, SourceText, content_words
-from .settings import Settings
 from .retrieve import Filters, Hit, Reranker, Retriever
+from .routing import route
+from .settings import Settings
 from .store import Store, open_store
-from .verify import Verifier
+from .summarize import LENGTHS, Summarizer
+from .verify import QUESTION_WORDS, SourceText, Verifier, content_words
 
 
 class Assistant:
@@ -230,7 +228,6 @@ class Assistant:
                 self.store, self.embedder, self.chunker,
                 max_file_bytes=int(s.max_file_mb * 1e6), fetch_timeout=s.fetch_timeout,
                 near_duplicate_threshold=s.near_duplicate_threshold,
-                on_written=self._on_written_hooks(),
             )
             report = ingestor.run([str(p) for p in paths], progress=progress)
             self._after_change()
@@ -249,9 +246,6 @@ class Assistant:
             return n
 
     # --- derived indexes (BM25, filter columns) follow every change ----------------------
-    def _on_written_hooks(self) -> list:
-        return []
-
     def _after_change(self) -> None:
         self.index.sync(self.store)
 

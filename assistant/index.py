@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import bm25s
@@ -38,6 +39,7 @@ class SidecarIndex:
     def __init__(self, directory: Path, signature: dict):
         self.dir = Path(directory)
         self.signature = signature
+        self.lock = threading.RLock()  # a sync never runs under a search in another thread
         self._reset()
         self._load()
 
@@ -109,6 +111,10 @@ class SidecarIndex:
 
     def sync(self, store: Store) -> bool:
         """Add chunks the store has and the index lacks; drop those it no longer has."""
+        with self.lock:
+            return self._sync(store)
+
+    def _sync(self, store: Store) -> bool:
         stored = store.chunks.get(include=[])["ids"]
         stored_set = set(stored)
         keep = [i for i, cid in enumerate(self.ids) if cid in stored_set]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from .chunk import Chunker
 from .dedup import DuplicateIndex, article_id, content_hash, encode_minhash, minhash
@@ -44,23 +45,37 @@ class Ingestor:
     fetch_timeout: float = 15.0
     near_duplicate_threshold: float = 0.6
     flush_chunks: int = 256
-    on_written: list[Callable[[list[str]], None]] = field(default_factory=list)
 
     def run(self, inputs: list[str], progress: Progress | None = None) -> IngestReport:
+        """Parse, chunk and write in this thread while one worker embeds the previous batch
+        (onnxruntime releases the GIL): embedding overlaps everything else. Batches are
+        written in order, so a crash leaves the same state as the sequential pipeline."""
         report = IngestReport()
         dups = DuplicateIndex.from_keys(self.store.article_keys(), self.near_duplicate_threshold)
         sources = list(expand_inputs(inputs))
         pending: list[_Pending] = []
-        for n, src in enumerate(sources):
-            if progress:
-                progress(src, n, len(sources))
-            parsed = parse_source(src, self.max_file_bytes, self.fetch_timeout)
-            report.errors.extend(IngestError(path=e.path, error=e.reason) for e in parsed.errors)
-            for art in parsed.articles:
-                if self._prepare(art, dups, report, pending) and \
-                        sum(len(p.chunks) for p in pending) >= self.flush_chunks:
-                    self._flush(pending, report)
-        self._flush(pending, report)
+        in_flight: tuple[list[_Pending], Future] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+            def submit(batch: list[_Pending]) -> None:
+                nonlocal in_flight
+                texts = [embed_input(p.article.title, c.text) for p in batch for c in p.chunks]
+                nxt = (batch, pool.submit(self.embedder.embed_batch, texts)) if batch else None
+                if in_flight:
+                    self._write(*in_flight, report)
+                in_flight = nxt
+
+            for n, src in enumerate(sources):
+                if progress:
+                    progress(src, n, len(sources))
+                parsed = parse_source(src, self.max_file_bytes, self.fetch_timeout)
+                report.errors.extend(IngestError(path=e.path, error=e.reason) for e in parsed.errors)
+                for art in parsed.articles:
+                    if self._prepare(art, dups, report, pending) and \
+                            sum(len(p.chunks) for p in pending) >= self.flush_chunks:
+                        submit(pending)
+                        pending = []
+            submit(pending)
+            submit([])  # write the last batch
         if progress:
             progress("", len(sources), len(sources))
         if not sources:
@@ -88,23 +103,16 @@ class Ingestor:
         pending.append(_Pending(art, chunks, encode_minhash(m)))
         return True
 
-    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
-        if not pending:
-            return
-        texts = [embed_input(p.article.title, c.text) for p in pending for c in p.chunks]
-        vectors = self.embedder.embed_batch(texts)
+    def _write(self, batch: list[_Pending], vectors: Future, report: IngestReport) -> None:
+        vecs = vectors.result()
         items, pos = [], 0
-        for p in pending:
-            items.append((p.article, p.chunks, vectors[pos:pos + len(p.chunks)], p.minhash))
+        for p in batch:
+            items.append((p.article, p.chunks, vecs[pos:pos + len(p.chunks)], p.minhash))
             pos += len(p.chunks)
         self.store.add_articles(items)
-        written = [p.article.id for p in pending]
-        report.articles_added += len(pending)
+        report.articles_added += len(batch)
         report.chunks_added += pos
-        report.article_ids.extend(written)
-        pending.clear()
-        for hook in self.on_written:
-            hook(written)
+        report.article_ids.extend(p.article.id for p in batch)
 
 
 __all__ = ["Ingestor", "InputError", "embed_input"]

@@ -93,6 +93,10 @@ class Retriever:
 
     def search(self, query: str, k: int = 6, filters: Filters | None = None,
                mode: str | None = None) -> list[Hit]:
+        with self.index.lock:
+            return self._search(query, k, filters, mode)
+
+    def _search(self, query: str, k: int, filters: Filters | None, mode: str | None) -> list[Hit]:
         mode = mode or self.mode
         t0 = time.perf_counter()
         self.ensure_current()

@@ -281,7 +281,7 @@ def launch(a: Assistant, host: str | None = None, port: int | None = None, block
     if not is_loopback(host) and auth is None:
         raise UIError(f"refusing to serve on non-loopback address {host!r} without authentication: "
                       "set ASSISTANT_UI_AUTH=user:password (or use --host 127.0.0.1)")
-    a.store, a.index  # open the store before the first request (clear errors at start-up)
+    a.index.sync(a.store)  # open the store and its index now: errors show at start-up, not mid-request
     app = build_app(a)
     app.queue(default_concurrency_limit=4)
     return app.launch(server_name=host, server_port=port, auth=auth, css=CSS, show_error=False,

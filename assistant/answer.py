@@ -20,8 +20,8 @@ from .verify import SentenceCheck, Verifier, content_words, QUESTION_WORDS
 REFUSAL = "The sources don't contain the answer to this question."
 _REFUSAL_HINT = re.compile(r"(?i)\b(cannot|can't|can not|unable to) answer\b|sources don'?t (contain|say)|"
                            r"not (mentioned|stated|provided) in the sources")
-_FOLLOW_UP = re.compile(r"(?i)\b(he|she|they|them|his|her|their|it|its|this|that|these|those|there|"
-                        r"the same|what about|and|also|then)\b")
+_FOLLOW_UP = re.compile(r"(?i)\b(he|she|they|them|him|his|her|hers|their|theirs|it|its|the same)\b"
+                        r"|^\s*(and|also|then|what about|how about)\b")
 
 
 @dataclass
@@ -43,7 +43,7 @@ class AnswerChain:
         rewrite is kept only if it still carries the follow-up's own words, else (and for the
         extractive backend) the previous user turn is prepended for retrieval."""
         users = [m["content"] for m in (history or []) if m.get("role") == "user"]
-        if not users or not _FOLLOW_UP.search(question) and len(question.split()) > 6:
+        if not users or not (_FOLLOW_UP.search(question) or len(question.split()) <= 3):
             return question
         fallback = f"{users[-1]} {question}"
         if self.chat is None:

@@ -289,9 +289,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except ValidationError as e:  # a bad ASSISTANT_* setting
+        for problem in e.errors():
+            name = "ASSISTANT_" + "_".join(str(x) for x in problem["loc"]).upper()
+            err.print(f"[red]error:[/red] setting {name}: {problem['msg']}")
+        return EXIT_USAGE
     except AssistantError as e:
         if os.environ.get("ASSISTANT_RAISE"):
             raise

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
     fetch_timeout: float = Field(15.0, gt=0, description="Seconds to wait when fetching a URL.")
     near_duplicate_threshold: float = Field(
-        0.6, gt=0, lt=1, description="Estimated Jaccard similarity of word 5-shingles (MinHash) "
+        0.6, ge=0.3, le=0.95, description="Estimated Jaccard similarity of word 5-shingles (MinHash) "
         "above which two articles are one near-duplicate group.",
     )
 

@@ -7,12 +7,15 @@ import hashlib
 import html
 import ipaddress
 import logging
+import os
 import socket
 import tempfile
 from datetime import date
 from pathlib import Path
 
-import gradio as gr
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the machine may be offline
+
+import gradio as gr  # noqa: E402
 
 from .api import Assistant
 from .errors import AssistantError

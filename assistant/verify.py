@@ -32,8 +32,8 @@ off on once only or other our ours ourselves out over own same she should so som
 them themselves then there these they this those through to too under until up very was we were what when where
 which while who whom why will with would you your yours yourself yourselves said says say told according also
 would could may might must shall one ones per via yet s t d ll re ve m don didn doesn isn wasn weren aren won""".split())
-QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much", "did",
-                  "does", "do", "is", "are", "was", "were", "tell", "me", "about", "name", "list"}
+QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much",
+                            "did", "does", "do", "is", "are", "was", "were", "tell", "me", "about", "name", "list"})
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
@@ -51,29 +51,32 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(w)
 
 
-def content_words(text: str, drop: set[str] = frozenset()) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text)
-            if w.lower() not in STOPWORDS and w.lower() not in drop and not w[0].isdigit()}
+@lru_cache(maxsize=65536)
+def content_words(text: str, drop: frozenset[str] = frozenset()) -> frozenset[str]:
+    return frozenset(stem(w) for w in _WORD.findall(text)
+                     if w.lower() not in STOPWORDS and w.lower() not in drop and not w[0].isdigit())
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def numbers(text: str) -> frozenset[str]:
     out = set()
     for n in _NUMBER.findall(text):
         n = n.replace(",", "").rstrip(".")
         if "." in n:
             n = n.rstrip("0").rstrip(".")
         out.add(n)
-    return out
+    return frozenset(out)
 
 
-def entities(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def entities(text: str) -> frozenset[str]:
     """Capitalised words that do not start a sentence: a cheap stand-in for named entities."""
     words = _WORD.findall(text)
     out = set()
     for i, w in enumerate(words):
         if w[0].isupper() and i > 0 and w.lower() not in STOPWORDS:
             out.add(stem(w))
-    return out
+    return frozenset(out)
 
 
 def strip_markers(sentence: str) -> str:

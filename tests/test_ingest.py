@@ -287,3 +287,9 @@ def test_cli_ingest_json_articles_show_remove(tmp_path, capsys, embedder):
     assert cli_main(["remove", aid, "--store", store]) == 0
     assert cli_main(["show", aid, "--store", store]) == 1
     assert "no article with id" in capsys.readouterr().err
+
+
+def test_bad_setting_is_a_clear_cli_error(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("ASSISTANT_NEAR_DUPLICATE_THRESHOLD", "0.99")
+    assert cli_main(["articles", "--store", str(tmp_path / "s")]) == 2
+    assert "ASSISTANT_NEAR_DUPLICATE_THRESHOLD" in capsys.readouterr().err

@@ -161,3 +161,16 @@ def test_cli_with_a_broken_server_prints_an_answer_not_a_traceback(fault_server,
                      "--store", store]) == 0
     captured = capsys.readouterr()
     assert "26" in captured.out and "Traceback" not in captured.err and "fallback" in captured.err
+
+
+@pytest.mark.slow
+def test_local_model_serves_concurrent_requests_one_at_a_time(samples_assistant):
+    """UI users share one Assistant: the embedded model runs one request at a time, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["How many coronavirus infections has Libya reported?", "Who is the UN envoy to Libya?",
+                 "Who backs Haftar?"]
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda q: samples_assistant.ask(q, llm="local"), questions))
+    assert [a.answerable for a in answers] == [True, True, True]
+    assert "26" in answers[0].answer and "Stephanie Williams" in answers[1].answer

@@ -102,3 +102,41 @@ def test_mmr_prefers_diverse_items():
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     assert mmr(np.array([1.0, 0.95, 0.6]), v, 2, 0.5) == [0, 2]
     assert mmr(np.array([1.0, 0.95, 0.6]), v, 2, 1.0) == [0, 1]
+
+
+class ReverseReranker:
+    """A reranker of our protocol: puts the last hit first (so its effect is visible)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def rerank(self, query, hits):
+        self.calls += 1
+        return list(reversed(hits))
+
+
+def test_reranker_plugs_in(bbc_store):
+    a, _ = bbc_store
+    plain = a.search("Haftar offensive Tripoli", k=4)
+    rr = ReverseReranker()
+    a.reranker = rr
+    try:
+        reranked = a.search("Haftar offensive Tripoli", k=4)
+    finally:
+        a.reranker = None
+    assert rr.calls == 1 and [h.chunk_id for h in reranked] == [h.chunk_id for h in reversed(plain)]
+
+
+def test_recency_weighting_prefers_newer_copies_of_a_topic(make_assistant, tmp_path):
+    base, other = bbc_records(limit=2)
+    paras = base["text"].split("\n\n")
+    old = {**base, "id": "old", "published_at": "2024-01-01T09:00:00Z"}
+    new = {**base, "id": "new", "published_at": "2024-03-01T09:00:00Z",  # same lead, another ending:
+           "text": "\n\n".join(paras[:2] + other["text"].split("\n\n")[2:])}  # not a near-duplicate
+    write_jsonl([old, new], tmp_path / "t.jsonl")
+    a = make_assistant()
+    a.ingest([tmp_path / "t.jsonl"])
+    assert {x.dup_group for x in a.articles()} == {"old", "new"}
+    assert {h.article_id for h in a.search(base["title"], k=4)} == {"old", "new"}
+    weighted = make_assistant(recency_half_life_days=7)
+    assert weighted.search(base["title"], k=1)[0].article_id == "new"

@@ -75,21 +75,38 @@ def answer_html(ans: Answer) -> str:
     return f'{body}<div class="backend">{note}</div>'
 
 
-def sources_html(citations: list[Citation], texts: dict[str, str]) -> str:
-    """Only the cited sources, each with its quote highlighted in its context."""
+def sources_html(citations: list[Citation], texts: dict[str, str], sentences=None, context: int = 200) -> str:
+    """Only the cited sources, each with every span quoted from it highlighted in its context."""
     if not citations:
         return "<p><i>No sources cited.</i></p>"
+    spans: dict[int, set[tuple[int, int]]] = {c.n: {(c.start, c.end)} for c in citations}
+    for sent in sentences or []:
+        for q in sent.quotes:
+            spans.setdefault(q.n, set()).add((q.start, q.end))
     out = []
     for c in citations:
         text = texts.get(c.article_id, "")
-        before = text[max(0, c.start - 220):c.start]
-        after = text[c.end:c.end + 220]
+        windows: list[list[tuple[int, int]]] = []
+        for a, b in sorted(spans[c.n]):
+            if windows and a - windows[-1][-1][1] < 2 * context:
+                windows[-1].append((a, b))
+            else:
+                windows.append([(a, b)])
+        snippets = []
+        for win in windows:
+            pos, parts = max(0, win[0][0] - context), ["…"]
+            for a, b in win:
+                a = max(a, pos)
+                parts += [e(text[pos:a]), f"<mark>{e(text[a:b])}</mark>"]
+                pos = max(pos, b)
+            parts += [e(text[pos:min(len(text), pos + context)]), "…"]
+            snippets.append(f'<p class="ctx">{"".join(parts)}</p>')
         link = (f' · <a href="{e(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">link</a>'
                 if c.url and c.url.startswith(("http://", "https://")) else "")
         out.append(
             f'<div class="src" id="src-{c.n}"><b>[{c.n}] {e(c.title)}</b><br>'
             f'<span class="ctx">{e((c.published_at or "")[:10])} · {e(c.source or "unknown source")}{link}</span>'
-            f'<p class="ctx">…{e(before)}<mark>{e(c.quote)}</mark>{e(after)}…</p></div>')
+            + "".join(snippets) + "</div>")
     return "\n".join(out)
 
 
@@ -146,7 +163,7 @@ def build_app(a: Assistant) -> gr.Blocks:
                         ans = item
             history[-1] = {"role": "assistant", "content": answer_html(ans)}
             plain = plain + [{"role": "user", "content": message}, {"role": "assistant", "content": ans.answer}]
-            yield history, sources_html(ans.citations, _texts(a, ans.citations)), "", plain
+            yield history, sources_html(ans.citations, _texts(a, ans.citations), ans.sentences), "", plain
         except gr.Error:
             raise
         except AssistantError as err:
@@ -208,7 +225,7 @@ def build_app(a: Assistant) -> gr.Blocks:
         items = "".join(f"<li>{sentences_html([x], cites)}</li>" for x in summ.sentences)
         return (f"<ul>{items}</ul><div class='backend'>backend: {e(summ.backend)}"
                 f"{' · extractive fallback' if summ.fallback_used else ''}</div>"
-                + sources_html(summ.citations, _texts(a, summ.citations)))
+                + sources_html(summ.citations, _texts(a, summ.citations), summ.sentences))
 
     with gr.Blocks(title="News assistant") as app:
         gr.Markdown("# News assistant\nAsk about the stored news; every sentence cites a quote you can check.")

@@ -94,3 +94,13 @@ def test_cli_brief_formats_out_file_and_exit_codes(samples_assistant, tmp_path, 
                                                                           "article_ids", "duplicates"}
     assert cli_main(["brief", "--date", "1999-01-01", "--llm", "extractive", "--store", store]) == 4
     assert cli_main(["brief", "--date", "2020-04-14", "--since", "2020-04-13", "--store", store]) == 2
+
+
+def test_cited_html_keeps_hover_quotes_on_one_line():
+    """A quote spanning a paragraph break must not put a blank line in an attribute (it broke the chat's rendering)."""
+    from assistant.records import Citation
+    from assistant.render import cited_html
+
+    c = Citation(n=1, article_id="a", title="T", chunk_id="a:0", quote="First para.\n\nSecond <para>.", start=0, end=9)
+    out = cited_html("Claim [1].", {1: c})
+    assert "\n" not in out and "First para. Second &lt;para&gt;." in out and out.endswith("</sup>.")

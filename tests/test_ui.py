@@ -157,3 +157,19 @@ def test_refuses_non_loopback_without_auth(tmp_path):
     with pytest.raises(UIError, match="user:password"):
         launch(Assistant(Settings(store_dir=tmp_path / "s", llm="extractive", ui_auth="nopassword")),
                host="0.0.0.0", block=False)
+
+
+def test_sources_panel_highlights_every_quoted_span():
+    """A sentence supported by two spans of one article shows both highlighted (no browser needed)."""
+    from assistant.records import AnswerSentence, SentenceQuote
+    from assistant.ui import sources_html
+
+    text = "Alpha one. The capture of Sabrata was announced.\\n\\nThe statement ran. They took Sorman. Omega."
+    s1, s2 = text.index("The capture"), text.index("They took")
+    q1 = SentenceQuote(n=1, quote=text[s1:text.index("announced.") + 10], start=s1, end=text.index("announced.") + 10, score=0.9)
+    q2 = SentenceQuote(n=1, quote="They took Sorman.", start=s2, end=s2 + 17, score=0.9)
+    from assistant.records import Citation
+    c = Citation(n=1, article_id="a", title="T <b>", chunk_id="a:0", quote=q1.quote, start=q1.start, end=q1.end)
+    page = sources_html([c], {"a": text}, [AnswerSentence(text="x [1].", citations=[1], supported=True, support=0.9,
+                                                          quotes=[q1, q2])])
+    assert page.count("<mark>") == 2 and "They took Sorman.</mark>" in page and "T &lt;b&gt;" in page

@@ -218,9 +218,6 @@ class LocalLlama:
             except (ValueError, RuntimeError) as e:
                 raise ModelError(f"local model failed: {e}") from e
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._load().tokenize(text.encode("utf-8"), add_bos=False))
-
 
 def build_chat_model(settings) -> ChatModel | None:
     """The configured backend; ``None`` for ``extractive`` (no model)."""

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from .cite import ContextSource, compose, source_texts
 from .errors import ModelError
-from .extractive import choose, rank_passages
+from .extractive import Coverage, choose, rank_passages
 from .llm import ChatModel
 from .prompts import load_prompt
 from .records import Answer
 from .retrieve import Filters, Retriever
 from .settings import Settings
-from .verify import SentenceCheck, Verifier, content_words, QUESTION_WORDS
+from .verify import QUESTION_WORDS, SentenceCheck, Verifier, content_words
 
 REFUSAL = "The sources don't contain the answer to this question."
 _REFUSAL_HINT = re.compile(r"(?i)\b(cannot|can't|can not|unable to) answer\b|sources don'?t (contain|say)|"
@@ -93,16 +93,15 @@ class AnswerChain:
                 text, fallback_reason = "", f"model error: {e}"
             timings["generate_ms"] = (time.perf_counter() - t1) * 1e3
             t2 = time.perf_counter()
-            if text:
-                generated = {"generated": text, "generated_supported": 0.0}
             if text and _REFUSAL_HINT.search(text):
+                generated = {"generated": text, "generated_supported": 0.0}
                 fallback_reason = "the model said the sources lack the answer; checked extractively"
             elif text:
                 checks = self.verifier.check_text(text, texts)
                 dropped = sorted({n for c in checks for n in c.dropped})
-                generated = {"generated": text, "generated_supported":
-                             sum(c.supported for c in checks) / len(checks) if checks else 0.0}
-                if sum(c.supported for c in checks) < max(1, s.min_supported_sentences):
+                supported = sum(c.supported for c in checks)
+                generated = {"generated": text, "generated_supported": supported / len(checks) if checks else 0.0}
+                if supported < max(1, s.min_supported_sentences):
                     fallback_reason = "no generated sentence passed citation verification"
             timings["verify_ms"] = (time.perf_counter() - t2) * 1e3
         if self.chat is None or fallback_reason:
@@ -112,7 +111,7 @@ class AnswerChain:
             if not checks:
                 timings["total_ms"] = (time.perf_counter() - t0) * 1e3
                 return Answer(answer=REFUSAL, answerable=False, timings=timings, usage=usage,
-                              fallback_used=self.chat is not None, fallback_reason=fallback_reason,
+                              fallback_used=bool(fallback_reason), fallback_reason=fallback_reason,
                               dropped_citations=dropped, **generated, **base)
         text, sentences, citations = compose(checks, sources, s.flag_unsupported)
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
@@ -133,8 +132,9 @@ class AnswerChain:
 
     def extractive(self, question: str, texts, similarity: dict[int, float] | None = None) -> list[SentenceCheck]:
         """Quoted source sentences, each cited and verified like generated text."""
-        picks = choose(question, rank_passages(question, texts, self.verifier.embedder, similarity),
-                       texts, self.max_sentences + 1, self.extractive_min_score)
+        coverage = Coverage(question, texts)
+        ranked = rank_passages(question, texts, self.verifier.embedder, coverage, similarity)
+        picks = choose(question, ranked, texts, coverage, self.max_sentences + 1, self.extractive_min_score)
         out = []
         for p in picks:
             check = self.verifier.check_sentence(f"{texts[p.n].text[p.start:p.end]} [{p.n}]", texts)

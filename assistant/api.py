@@ -26,7 +26,7 @@ from .routing import route
 from .settings import Settings
 from .store import Store, open_store
 from .summarize import LENGTHS, Summarizer
-from .verify import QUESTION_WORDS, SourceText, Verifier, content_words
+from .verify import QUESTION_WORDS, Verifier, content_words
 
 
 class Assistant:
@@ -178,8 +178,7 @@ class Assistant:
         if not picked:
             return Summary(text="No stored articles match this request.", backend=summarizer.backend, **base)
         full = self.store.get_articles([a.id for a in picked])
-        srcs = {n: ContextSource(a.id, a.title, a.published_at, a.url, a.source, "", SourceText(full[a.id].text or "", 0))
-                for n, a in enumerate(picked, start=1)}
+        srcs = {n: ContextSource.from_article(a, full[a.id].text or "") for n, a in enumerate(picked, start=1)}
         draft = summarizer.summarize(srcs, LENGTHS[length], focus=query)
         text = draft.text
         if length == "bullets":
@@ -194,15 +193,16 @@ class Assistant:
         """The day's stories, clustered, de-duplicated and cited. Without a date: the latest day
         that has articles (the brief says so)."""
         chosen = None
+        articles = self.articles()
         if date:
             since = until = date
         elif not (since or until):
-            since = until = latest_day(self.articles())
+            since = until = latest_day(articles)
             chosen = "the latest day with articles" if since else "no dated articles in the store"
         if since is None and until is None:
             return Brief(chosen=chosen, backend=self.summarizer(llm).backend)
         since, until = since or until, until or since
-        b = build_brief(self.store, self.summarizer(llm), since, until, chosen=chosen)
+        b = build_brief(self.store, self.summarizer(llm), since, until, chosen=chosen, all_articles=articles)
         b.settings_hash = self.settings.fingerprint()
         return b
 

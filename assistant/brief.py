@@ -21,7 +21,7 @@ from .cite import ContextSource
 from .records import Brief, Citation, Story, StoredArticle
 from .store import Store
 from .summarize import Summarizer, key_figures
-from .verify import SourceText, content_words
+from .verify import content_words
 
 LINK_COSINE = 0.78  # articles this similar are one story
 LINK_COSINE_WITH_TITLE = 0.55  # ... or this similar with overlapping titles
@@ -65,9 +65,11 @@ def cluster(primaries: list[StoredArticle], vectors: dict[str, np.ndarray]) -> l
 
 
 def build_brief(store: Store, summarizer: Summarizer, since: date, until: date,
-                chosen: str | None = None, max_sentences: int = 3) -> Brief:
+                chosen: str | None = None, max_sentences: int = 3,
+                all_articles: list[StoredArticle] | None = None) -> Brief:
     t0 = time.perf_counter()
-    all_articles = store.list_articles()
+    if all_articles is None:
+        all_articles = store.list_articles()
     lo, hi = since.isoformat(), until.isoformat()
     window = [a for a in all_articles if a.published_at and lo <= day_of(a) <= hi]
     brief = Brief(since=lo, until=hi, date=lo if lo == hi else None, chosen=chosen,
@@ -86,9 +88,7 @@ def build_brief(store: Store, summarizer: Summarizer, since: date, until: date,
     key_to_n: dict[tuple, int] = {}
     for members in stories:
         members.sort(key=lambda a: a.published_at)
-        sources = {n: ContextSource(a.id, a.title, a.published_at, a.url, a.source, "",
-                                    SourceText(texts[a.id].text or "", 0))
-                   for n, a in enumerate(members, start=1)}
+        sources = {n: ContextSource.from_article(a, texts[a.id].text or "") for n, a in enumerate(members, start=1)}
         draft = summarizer.summarize(sources, max_sentences, map_prompt="brief_story")
         brief.fallback_used |= draft.fallback_used
         local_to_global = {}

@@ -28,6 +28,16 @@ class ContextSource:
         return cls(hit.article_id, hit.title, hit.published_at, hit.url, hit.source, hit.chunk_id,
                    SourceText(hit.text, hit.start))
 
+    @classmethod
+    def from_article(cls, a, text: str) -> "ContextSource":
+        """A whole stored article as a source (summaries, briefs); offsets start at 0."""
+        return cls(a.id, a.title, a.published_at, a.url, a.source, "", SourceText(text, 0))
+
+    def with_text(self, text: str) -> "ContextSource":
+        """The same source showing only ``text`` (a part of a long article, for a prompt)."""
+        return ContextSource(self.article_id, self.title, self.published_at, self.url, self.source,
+                             self.chunk_id, SourceText(text, 0))
+
     def block(self, n: int) -> str:
         return source_block(n, self.title, self.published_at, self.source, self.text.text)
 

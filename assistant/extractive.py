@@ -87,14 +87,13 @@ def windows(n: int, src: SourceText) -> list[Passage]:
     return [Passage(n, sents[i:i + w]) for w in range(1, MAX_PASSAGE + 1) for i in range(len(sents) - w + 1)]
 
 
-def rank_passages(question: str, sources: dict[int, SourceText], embedder: Embedder,
+def rank_passages(question: str, sources: dict[int, SourceText], embedder: Embedder, coverage: Coverage,
                   source_similarity: dict[int, float] | None = None, shortlist: int = 6) -> list[Passage]:
     """Two stages: all windows scored by IDF-weighted coverage of the question's words (IDF over
     the context's sentences) and their chunk's similarity (known from retrieval); then the
     ``shortlist`` best re-scored with their own embedding (embedding is the costly part)."""
     kind = wants(question)
     sims = source_similarity or {}
-    coverage = Coverage(question, sources)
     cands: list[tuple[Passage, str, float]] = []
     for n, src in sources.items():
         for p in windows(n, src):
@@ -118,12 +117,11 @@ def rank_passages(question: str, sources: dict[int, SourceText], embedder: Embed
     return sorted((p for p, _, _ in top), key=lambda p: -p.score)
 
 
-def choose(question: str, ranked: list[Passage], sources: dict[int, SourceText], max_sentences: int,
-           min_score: float, relative: float = 0.85, max_passages: int = 2) -> list[Pick]:
+def choose(question: str, ranked: list[Passage], sources: dict[int, SourceText], coverage: Coverage,
+           max_sentences: int, min_score: float, relative: float = 0.85, max_passages: int = 2) -> list[Pick]:
     """Sentences of the best passages that carry the question's words (or the asked-for kind)."""
     if not ranked or ranked[0].score < min_score:
         return []
-    coverage = Coverage(question, sources)
     kind = wants(question)
     best = ranked[0].score
     picks: list[Pick] = []

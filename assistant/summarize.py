@@ -111,9 +111,7 @@ class Summarizer:
         partials: list[str] = []
         parts = self._parts(sources)
         for part in parts:
-            blocks = "\n\n".join(ContextSource(
-                sources[n].article_id, sources[n].title, sources[n].published_at, sources[n].url,
-                sources[n].source, sources[n].chunk_id, SourceText(seg, 0)).block(n) for n, seg in part)
+            blocks = "\n\n".join(sources[n].with_text(seg).block(n) for n, seg in part)
             values = {"sources": blocks, "max_sentences": max_sentences}
             if map_prompt != "brief_story":
                 values["focus"] = focus_line

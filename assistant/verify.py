@@ -175,12 +175,13 @@ class Verifier:
         every number and entity of the claim, that span joined with one more sentence (of
         ``source`` or of ``extra`` sources) holding the rest."""
         scored, partial = [], []
+        needed = len(self.missing(claim, ""))
         for s, e in source.spans:
             text = source.text[s:e]
             lex = self.lexical(claim, text)
             if lex is not None:
                 scored.append((lex, s, e))
-            elif len(self.missing(claim, text)) < len(self.missing(claim, "")):
+            elif len(self.missing(claim, text)) < needed:
                 partial.append((s, e))
         best: tuple[float, list] = (0.0, [])
         scored.sort(key=lambda x: (-x[0], x[2] - x[1]))
